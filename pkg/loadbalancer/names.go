@@ -110,7 +110,9 @@ func (a armID) loadBalancer(name string) string {
 	return fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/loadBalancers/%s", a.subscription, a.resourceGroup, name)
 }
 
-func (a armID) lbChild(lb, kind, name string) string { return a.loadBalancer(lb) + "/" + kind + "/" + name }
+func (a armID) lbChild(lb, kind, name string) string {
+	return a.loadBalancer(lb) + "/" + kind + "/" + name
+}
 
 func (a armID) publicIP(name string) string {
 	return fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/publicIPAddresses/%s", a.subscription, a.resourceGroup, name)

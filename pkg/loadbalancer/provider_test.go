@@ -446,7 +446,7 @@ func TestProviderWarnsOnIgnoredAnnotations(t *testing.T) {
 	e := newEnv(t)
 	svc := testService(1, local, func(s *v1.Service) {
 		s.Annotations = map[string]string{
-			probes.AnnotationProtocol:       "Tcp",
+			probes.AnnotationProtocol:                             "Tcp",
 			"service.beta.kubernetes.io/azure-load-balancer-mode": "auto",
 		}
 	})

@@ -15,23 +15,23 @@ import (
 // Settings are the cluster-wide inputs of the desired state, from cloud-config and the controller's
 // --cluster-name.
 type Settings struct {
-	ClusterName      string
-	SubscriptionID   string
-	ResourceGroup    string // public IPs, unless a Service names another
-	LBResourceGroup  string // the shared load balancers
-	Location         string
+	ClusterName       string
+	SubscriptionID    string
+	ResourceGroup     string // public IPs, unless a Service names another
+	LBResourceGroup   string // the shared load balancers
+	Location          string
 	VnetResourceGroup string
-	VnetName         string
-	SubnetName       string // default subnet of internal frontends
-	LoadBalancerName string // overrides the cluster name as the load balancer name
-	Probes           probes.Config
+	VnetName          string
+	SubnetName        string // default subnet of internal frontends
+	LoadBalancerName  string // overrides the cluster name as the load balancer name
+	Probes            probes.Config
 	// ExcludeControlPlane keeps nodes labelled node-role.kubernetes.io/control-plane (or master) out of
 	// the backend pool.
 	ExcludeControlPlane bool
 	DisableOutboundSNAT bool
 }
 
-func (s *Settings) lbIDs() armID  { return armID{s.SubscriptionID, s.LBResourceGroup} }
+func (s *Settings) lbIDs() armID   { return armID{s.SubscriptionID, s.LBResourceGroup} }
 func (s *Settings) vnetIDs() armID { return armID{s.SubscriptionID, s.VnetResourceGroup} }
 
 // ServiceSpec is what one Service needs on Azure, computed from the Service and Settings alone.
