@@ -82,7 +82,7 @@ func runFakeCloud(cmd *cobra.Command, f fakeCloudFlags) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(caFile, srv.CACertPEM(), 0o644); err != nil {
+	if err := os.WriteFile(caFile, srv.CACertPEM(), 0o600); err != nil {
 		return fmt.Errorf("writing the CA certificate: %w", err)
 	}
 	config, err := json.MarshalIndent(cloudConfigFor(f, srv.URL(), caFile), "", "  ")

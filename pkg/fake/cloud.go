@@ -56,7 +56,7 @@ func New(opts Options) *Cloud {
 		inflight: map[string]*operation{},
 	}
 	c.tokens = tokenStore{clock: opts.Clock, lifetime: opts.TokenLifetime, tokens: map[string]tokenInfo{}}
-	c.faults = faultSet{rng: rand.New(rand.NewSource(opts.Seed))}
+	c.faults = faultSet{rng: rand.New(rand.NewSource(opts.Seed))} //nolint:gosec // faults must repeat for a seed; nothing secret
 	c.counters = counters{calls: map[Call]int{}, byStatus: map[CallStatus]int{}}
 	c.watchers = watchers{fns: map[int]func(){}}
 	return c

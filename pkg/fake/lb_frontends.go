@@ -119,7 +119,7 @@ func (b *lbBuilder) internalFrontend(p armnetwork.FrontendIPConfigurationPropert
 	if subnet == nil || normalizeLocation(deref(vnet.Location)) != b.location {
 		return nil, referenceNotFound(refID, feID)
 	}
-	prefix, _ := subnetPrefix(subnet) // stored subnets have a valid prefix
+	prefix := subnetPrefix(subnet)
 	sk := strings.ToLower(deref(subnet.ID))
 	props.Subnet = &armnetwork.Subnet{ID: subnet.ID}
 	props.PrivateIPAddressVersion = ptr(armnetwork.IPVersionIPv4)

@@ -77,15 +77,16 @@ func subnetNotInUse(w *world, s *armnetwork.Subnet) *Error {
 	return nil
 }
 
-// subnetPrefix is the subnet's address range: addressPrefix, or the single entry of addressPrefixes.
-func subnetPrefix(s *armnetwork.Subnet) (netip.Prefix, bool) {
+// subnetPrefix is the subnet's address range: addressPrefix, or the single entry of addressPrefixes
+// (stored subnets always have a valid one; the zero prefix otherwise).
+func subnetPrefix(s *armnetwork.Subnet) netip.Prefix {
 	p := deref(s.Properties)
 	text := deref(p.AddressPrefix)
 	if text == "" && len(p.AddressPrefixes) == 1 {
 		text = deref(p.AddressPrefixes[0])
 	}
-	prefix, err := netip.ParsePrefix(text)
-	return prefix, err == nil
+	prefix, _ := netip.ParsePrefix(text)
+	return prefix
 }
 
 // parseCIDR accepts a prefix in canonical form only (10.0.0.0/16, not 10.0.0.1/16), as Azure does.
@@ -228,7 +229,7 @@ func checkSubnetsInUse(w *world, prev, next []*armnetwork.Subnet) *Error {
 		if kept == nil {
 			return subnetNotInUse(w, old)
 		}
-		prefix, _ := subnetPrefix(kept)
+		prefix := subnetPrefix(kept)
 		for addr, fe := range u.privateIP[k] {
 			if !prefix.Contains(addr) {
 				return badRequest(CodeInUseSubnetCannotBeUpdated,

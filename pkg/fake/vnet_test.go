@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"errors"
 	"net/http"
 	"testing"
 
@@ -131,10 +132,4 @@ func TestSeedingNeedsAResourceGroup(t *testing.T) {
 	}
 }
 
-func asError(err error, target **Error) bool {
-	e, ok := err.(*Error)
-	if ok {
-		*target = e
-	}
-	return ok
-}
+func asError(err error, target **Error) bool { return errors.As(err, target) }

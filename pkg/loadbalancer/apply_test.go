@@ -24,7 +24,7 @@ func testSettings() *Settings {
 
 func testTarget(s *Settings, internal bool) lbTarget {
 	return lbTarget{
-		name: LoadBalancerName(s.ClusterName, "", internal), location: s.Location, ids: s.lbIDs(),
+		name: LBName(s.ClusterName, "", internal), location: s.Location, ids: s.lbIDs(),
 		poolName: s.ClusterName, vnetID: s.vnetIDs().vnet(s.VnetName),
 	}
 }
@@ -214,7 +214,7 @@ func TestDesiredLBPool(t *testing.T) {
 	s := testSettings()
 	created, _ := desiredLB(nil, testTarget(s, false), []lbChange{upsertOf(t, s, testService(1), twoNodes...)})
 	existing := asStored(created)
-	if _, op := desiredLB(existing, testTarget(s, false), []lbChange{{setNodes: true, nodes: twoNodes[:]}}); op != opNone {
+	if _, op := desiredLB(existing, testTarget(s, false), []lbChange{{setNodes: true, nodes: twoNodes}}); op != opNone {
 		t.Errorf("same nodes: op %v", op)
 	}
 	got, op := desiredLB(existing, testTarget(s, false), []lbChange{{setNodes: true, nodes: append(twoNodes[:1:1], backendAddress{"node-2", "10.0.0.6"})}})

@@ -26,9 +26,9 @@ const (
 // cut to 32 characters (cloud-provider's DefaultLoadBalancerName).
 func ServiceBaseName(svc *v1.Service) string { return cloudprovider.DefaultLoadBalancerName(svc) }
 
-// LoadBalancerName is the shared load balancer for public (or internal) Services: the cloud-config
+// LBName is the shared load balancer for public (or internal) Services: the cloud-config
 // loadBalancerName if set, else the cluster name, with "-internal" for internal Services.
-func LoadBalancerName(clusterName, configured string, internal bool) string {
+func LBName(clusterName, configured string, internal bool) string {
 	name := clusterName
 	if configured != "" {
 		name = configured

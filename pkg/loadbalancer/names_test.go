@@ -16,9 +16,9 @@ func TestNames(t *testing.T) {
 	}
 	long := strings.Repeat("s", 60)
 	tests := []struct{ got, want string }{
-		{LoadBalancerName("kubernetes", "", false), "kubernetes"},
-		{LoadBalancerName("kubernetes", "", true), "kubernetes-internal"},
-		{LoadBalancerName("kubernetes", "mylb", true), "mylb-internal"},
+		{LBName("kubernetes", "", false), "kubernetes"},
+		{LBName("kubernetes", "", true), "kubernetes-internal"},
+		{LBName("kubernetes", "mylb", true), "mylb-internal"},
 		{BackendPoolName("kubernetes"), "kubernetes"},
 		{FrontendName(base, ""), base},
 		{FrontendName(base, "apps"), base + "-apps"},

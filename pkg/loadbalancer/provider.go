@@ -144,7 +144,7 @@ func (p *Provider) Settings() Settings { return *p.settings }
 
 func (p *Provider) writer(internal bool) *lbWriter {
 	s := p.settings
-	name := LoadBalancerName(s.ClusterName, s.LoadBalancerName, internal)
+	name := LBName(s.ClusterName, s.LoadBalancerName, internal)
 	key := newLBKey(s.LBResourceGroup, name)
 	p.mu.Lock()
 	defer p.mu.Unlock()

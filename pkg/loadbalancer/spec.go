@@ -87,7 +87,7 @@ func BuildServiceSpec(svc *v1.Service, s *Settings) (*ServiceSpec, error) {
 		Key:          svc.Namespace + "/" + svc.Name,
 		Base:         base,
 		Internal:     opts.internal,
-		LBName:       LoadBalancerName(s.ClusterName, s.LoadBalancerName, opts.internal),
+		LBName:       LBName(s.ClusterName, s.LoadBalancerName, opts.internal),
 		FrontendName: FrontendName(base, opts.subnet),
 		ProbePlan:    plan,
 		Warnings:     warns,

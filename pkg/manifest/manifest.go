@@ -1,5 +1,5 @@
 // Package manifest reads Kubernetes manifests (multi-document YAML or JSON, List objects included) into
-// typed objects for lbctl: Services, Nodes, Deployments, DaemonSets, and documents of the project's own
+// typed objects for lbctl: Services, Nodes, Deployments, DaemonSets, PodDisruptionBudgets, and documents of the project's own
 // kinds, which are returned raw for their packages to decode.
 package manifest
 
@@ -15,6 +15,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/yaml"
@@ -28,6 +29,7 @@ type Set struct {
 	Nodes       []*v1.Node
 	Deployments []*appsv1.Deployment
 	DaemonSets  []*appsv1.DaemonSet
+	PDBs        []*policyv1.PodDisruptionBudget
 	// Other holds documents of kinds the Kubernetes scheme does not know (such as the project's
 	// Scenario), as JSON, keyed by kind.
 	Other map[string][][]byte
@@ -143,6 +145,8 @@ func (s *Set) add(data []byte) error {
 		s.Deployments = append(s.Deployments, defaultNamespace(o))
 	case *appsv1.DaemonSet:
 		s.DaemonSets = append(s.DaemonSets, defaultNamespace(o))
+	case *policyv1.PodDisruptionBudget:
+		s.PDBs = append(s.PDBs, defaultNamespace(o))
 	default:
 		s.Ignored = append(s.Ignored, describe(obj))
 	}

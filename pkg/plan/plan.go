@@ -5,7 +5,7 @@ package plan
 
 import (
 	"context"
-	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 
@@ -189,9 +189,9 @@ func PrepareServices(in []*v1.Service) []*v1.Service {
 	return out
 }
 
-// stableUID is a UUID derived from a name (the layout of a version-5 UUID).
+// stableUID is a UUID derived from a name (laid out as a version-5 UUID, from SHA-256).
 func stableUID(name string) types.UID {
-	sum := sha1.Sum([]byte("azlb:" + name))
+	sum := sha256.Sum256([]byte("azlb:" + name))
 	sum[6] = (sum[6] & 0x0f) | 0x50
 	sum[8] = (sum[8] & 0x3f) | 0x80
 	return types.UID(fmt.Sprintf("%x-%x-%x-%x-%x", sum[0:4], sum[4:6], sum[6:8], sum[8:10], sum[10:16]))

@@ -93,8 +93,8 @@ func parsePortKey(key string) (pk portKey, ok bool) {
 	if !found {
 		return portKey{kind: keyBadPort}, true
 	}
-	n, err := strconv.Atoi(digits)
-	if err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != digits {
+	n, err := strconv.ParseInt(digits, 10, 32)
+	if err != nil || n < 1 || n > 65535 || strconv.FormatInt(n, 10) != digits {
 		return portKey{kind: keyBadPort}, true
 	}
 	pk.port = int32(n)
