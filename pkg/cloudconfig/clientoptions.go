@@ -12,7 +12,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 )
 
 // Well-known ARM endpoints of the sovereign clouds.
@@ -69,40 +68,14 @@ func (c *Config) cloudConfiguration() (cloud.Configuration, error) {
 	return conf, nil
 }
 
-// RetryOptions are the azcore retry settings: throttling (429 with Retry-After), server errors and
-// "another operation in progress" conflicts are retried with exponential back-off.
+// RetryOptions are the azcore retry settings: how often and how patiently to retry. Which answers are
+// retried is the provider's (loadbalancer.ShouldRetry).
 func (c *Config) RetryOptions() policy.RetryOptions {
 	return policy.RetryOptions{
 		MaxRetries:    c.CloudProviderBackoffRetries,
 		RetryDelay:    time.Duration(c.CloudProviderBackoffDuration) * time.Second,
 		MaxRetryDelay: 60 * time.Second,
-		ShouldRetry:   ShouldRetry,
 	}
-}
-
-// ShouldRetry is the retry predicate: transport errors, 408, 429, 500, 502, 503, 504, and 409 answers
-// whose ARM error code says the conflict is transient. A 412 is not retried here: the caller re-reads and
-// re-applies its change instead.
-func ShouldRetry(resp *http.Response, err error) bool {
-	if err != nil {
-		return true
-	}
-	switch resp.StatusCode {
-	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
-		http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	case http.StatusConflict:
-		body, readErr := runtime.Payload(resp)
-		if readErr != nil {
-			return false
-		}
-		for _, code := range []string{"AnotherOperationInProgress", "RetryableError", "OperationPreempted"} {
-			if strings.Contains(string(body), code) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // ClientOptions returns the ARM client options for a real Azure (or `lbctl fake-cloud`): the cloud's

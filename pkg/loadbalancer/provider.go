@@ -82,6 +82,9 @@ func New(opts Options) (*Provider, error) {
 	if opts.ClientOptions != nil {
 		*clientOptions = *opts.ClientOptions
 	}
+	if clientOptions.Retry.ShouldRetry == nil {
+		clientOptions.Retry.ShouldRetry = ShouldRetry
+	}
 	clientOptions.PerRetryPolicies = append(append([]policy.Policy(nil), clientOptions.PerRetryPolicies...), ARMMetricsPolicy{})
 	client, err := newARMClient(s.SubscriptionID, opts.Credential, clientOptions)
 	if err != nil {
@@ -312,19 +315,29 @@ func (p *Provider) pipResourceGroups(svc *v1.Service) []string {
 // backendAddresses are the nodes' InternalIPv4 addresses; control-plane nodes are left out when
 // configured; a node without an address is logged and skipped.
 func (p *Provider) backendAddresses(ctx context.Context, nodes []*v1.Node) []backendAddress {
-	out := make([]backendAddress, 0, len(nodes))
+	out, skipped := eligibleAddresses(nodes, p.settings.ExcludeControlPlane)
+	for _, n := range skipped {
+		klog.FromContext(ctx).Info("Node has no InternalIP IPv4 address; left out of the backend pool", "node", klog.KObj(n))
+	}
+	return out
+}
+
+// eligibleAddresses are the backend pool members among nodes, and the nodes skipped for lack of an
+// address.
+func eligibleAddresses(nodes []*v1.Node, excludeControlPlane bool) (out []backendAddress, skipped []*v1.Node) {
+	out = make([]backendAddress, 0, len(nodes))
 	for _, n := range nodes {
-		if p.settings.ExcludeControlPlane && isControlPlane(n) {
+		if excludeControlPlane && isControlPlane(n) {
 			continue
 		}
 		ip := nodeIPv4(n)
 		if ip == "" {
-			klog.FromContext(ctx).Info("Node has no InternalIP IPv4 address; left out of the backend pool", "node", klog.KObj(n))
+			skipped = append(skipped, n)
 			continue
 		}
 		out = append(out, backendAddress{name: n.Name, ip: ip})
 	}
-	return out
+	return out, skipped
 }
 
 func isControlPlane(n *v1.Node) bool {
