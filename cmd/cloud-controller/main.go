@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/spf13/cobra"
+
 	"k8s.io/apimachinery/pkg/util/wait"
 	cloudprovider "k8s.io/cloud-provider"
 	"k8s.io/cloud-provider/app"
@@ -25,16 +27,24 @@ import (
 )
 
 func main() {
-	opts, err := options.NewCloudControllerManagerOptions()
+	cmd, err := newCommand()
 	if err != nil {
 		klog.Fatalf("unable to initialize command options: %v", err)
+	}
+	os.Exit(cli.Run(cmd))
+}
+
+func newCommand() (*cobra.Command, error) {
+	opts, err := options.NewCloudControllerManagerOptions()
+	if err != nil {
+		return nil, err
 	}
 	// This provider's name is the default, so --cloud-provider can be omitted.
 	opts.KubeCloudShared.CloudProvider.Name = azureprovider.ProviderName
 	cmd := app.NewCloudControllerManagerCommand(opts, initCloud, controllers(), names.CCMControllerAliases(),
 		cliflag.NamedFlagSets{}, wait.NeverStop)
 	cmd.Use = "cloud-controller"
-	os.Exit(cli.Run(cmd))
+	return cmd, nil
 }
 
 // controllers is the service controller alone: the provider implements load balancers only.
@@ -48,18 +58,33 @@ func controllers() map[string]app.ControllerInitFuncConstructor {
 // with one message saying what to change.
 func initCloud(c *config.CompletedConfig) cloudprovider.Interface {
 	shared := c.ComponentConfig.KubeCloudShared
-	cloud, err := cloudprovider.InitCloudProvider(shared.CloudProvider.Name, shared.CloudProvider.CloudConfigFile)
+	cloud, err := newCloud(shared.CloudProvider.Name, shared.CloudProvider.CloudConfigFile, shared.ClusterName)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "cloud-controller: %v\n", err)
 		os.Exit(1)
 	}
-	if cloud == nil {
-		fmt.Fprintf(os.Stderr, "cloud-controller: unknown --cloud-provider %q (this binary provides %q)\n",
-			shared.CloudProvider.Name, azureprovider.ProviderName)
-		os.Exit(1)
+	return cloud
+}
+
+// newCloud builds the provider, or says in one line why it cannot start.
+func newCloud(name, configFile, clusterName string) (cloudprovider.Interface, error) {
+	if name != azureprovider.ProviderName {
+		return nil, fmt.Errorf("unknown --cloud-provider %q: this binary provides %q", name, azureprovider.ProviderName)
+	}
+	if configFile == "" {
+		return nil, fmt.Errorf("no --cloud-config: pass the path of an azure.json file")
+	}
+	f, err := os.Open(configFile)
+	if err != nil {
+		return nil, fmt.Errorf("reading --cloud-config: %w", err)
+	}
+	defer f.Close()
+	cloud, err := cloudprovider.GetCloudProvider(name, f)
+	if err != nil {
+		return nil, err
 	}
 	if az, ok := cloud.(*azureprovider.Cloud); ok {
-		az.SetClusterName(shared.ClusterName)
+		az.SetClusterName(clusterName)
 	}
-	return cloud
+	return cloud, nil
 }

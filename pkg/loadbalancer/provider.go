@@ -59,8 +59,9 @@ type Provider struct {
 
 	mu      sync.Mutex
 	writers map[lbKey]*lbWriter
-	events  record.EventRecorder
-	ctx     context.Context
+	events    record.EventRecorder
+	workloads WorkloadLister
+	ctx       context.Context
 }
 
 var _ cloudprovider.LoadBalancer = (*Provider)(nil)
@@ -217,6 +218,14 @@ func (p *Provider) ensure(ctx context.Context, svc *v1.Service, nodes []*v1.Node
 		p.event(svc, v1.EventTypeWarning, ReasonAnnotationIgnored, fmt.Sprintf("%s: %s", w.Annotation, w.Message))
 	}
 	p.metrics.observeProbes(svc, spec)
+	p.mu.Lock()
+	lister := p.workloads
+	p.mu.Unlock()
+	if lister != nil {
+		for _, msg := range timingFindings(svc, spec.ProbePlan, lister.Workloads(svc.Namespace)) {
+			p.event(svc, v1.EventTypeWarning, ReasonProbeTimingTooSlow, msg)
+		}
+	}
 
 	var pip *armnetwork.PublicIPAddress
 	if !spec.Internal {

@@ -536,3 +536,39 @@ func TestProviderStaleEtagKeepsOtherWritersChange(t *testing.T) {
 		t.Errorf("frontends %v: a writer's change was lost", frontendNames(&lb))
 	}
 }
+
+type workloads []Workload
+
+func (w workloads) Workloads(string) []Workload { return w }
+
+func TestProviderWarnsWhenPreStopIsShorterThanProbeDetection(t *testing.T) {
+	e := newEnv(t)
+	template := func(preStop int64) *v1.PodTemplateSpec {
+		c := v1.Container{Name: "web", Ports: []v1.ContainerPort{{ContainerPort: 8080}}}
+		if preStop > 0 {
+			c.Lifecycle = &v1.Lifecycle{PreStop: &v1.LifecycleHandler{Sleep: &v1.SleepAction{Seconds: preStop}}}
+		}
+		return &v1.PodTemplateSpec{
+			ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
+			Spec:       v1.PodSpec{Containers: []v1.Container{c}},
+		}
+	}
+	e.p.SetWorkloads(workloads{
+		{Kind: "Deployment", Namespace: "default", Name: "web", Template: template(0)},
+		{Kind: "Deployment", Namespace: "default", Name: "other", Template: &v1.PodTemplateSpec{
+			ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "other"}}}},
+	})
+	svc := testService(1, local, func(s *v1.Service) { s.Spec.Selector = map[string]string{"app": "web"} })
+	e.ensure(t, svc)
+	ev := strings.Join(e.events.all(), "\n")
+	if !strings.Contains(ev, ReasonProbeTimingTooSlow+" default/svc1: Deployment default/web: container web: preStop") ||
+		!strings.Contains(ev, "at least 6s") {
+		t.Errorf("events:\n%s", ev)
+	}
+	e.events.list = nil
+	e.p.SetWorkloads(workloads{{Kind: "Deployment", Namespace: "default", Name: "web", Template: template(10)}})
+	e.ensure(t, svc)
+	if ev := e.events.all(); len(ev) != 0 {
+		t.Errorf("a long enough preStop must not warn: %v", ev)
+	}
+}

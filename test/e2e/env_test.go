@@ -141,6 +141,9 @@ func (e *env) startController(name string, o controllerOptions) *controller {
 	e.mu.Unlock()
 	e.t.Cleanup(func() {
 		_ = c.proc.Kill()
+		if race := logExcerpt(c.proc.LogFile, raceReport, 40); race != "" {
+			e.t.Errorf("cloud-controller %s reported a data race:\n%s", name, race)
+		}
 		if e.t.Failed() {
 			tail, err := c.proc.LogTail(60)
 			if err != nil {
@@ -151,6 +154,23 @@ func (e *env) startController(name string, o controllerOptions) *controller {
 	})
 	e.step("cloud-controller %s healthy (pid %d, port %d)", name, proc.Pid(), proc.SecurePort)
 	return c
+}
+
+// raceReport starts the race detector's report in a process's output.
+const raceReport = "WARNING: DATA RACE"
+
+// logExcerpt returns up to n lines of the file from the first line containing s ("" when none does).
+func logExcerpt(path, s string, n int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	i := strings.Index(string(data), s)
+	if i < 0 {
+		return ""
+	}
+	lines := strings.SplitN(string(data[i:]), "\n", n+1)
+	return strings.Join(lines[:min(n, len(lines))], "\n")
 }
 
 // kill sends SIGKILL to the controller and waits until it is gone.

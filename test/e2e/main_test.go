@@ -92,7 +92,11 @@ func buildCloudController(dir string) (string, error) {
 		return "", err
 	}
 	bin := filepath.Join(dir, "cloud-controller")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/cloud-controller")
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race") // a race in the process fails its test (see startController)
+	}
+	cmd := exec.Command("go", append(args, "./cmd/cloud-controller")...)
 	cmd.Dir = root
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -140,8 +140,9 @@ func StartCloudController(ctx context.Context, opts CloudControllerOptions) (*Cl
 		if err == nil {
 			return c, nil
 		}
+		portTaken := c.logMentions("address already in use")
 		_ = c.Kill()
-		if attempt < maxPortAttempts && c.exited() && c.logMentions("address already in use") {
+		if attempt < maxPortAttempts && portTaken {
 			continue
 		}
 		tail, _ := c.LogTail(30)

@@ -66,6 +66,12 @@
 //   - Cluster.Kubeconfig, Cluster.Client, Cluster.RESTConfig and
 //     Cluster.Nodes() (name and address) let other processes join; Go runs
 //     an extra process (such as the cloud-controller-manager) until Stop.
+//   - StartFakeAzure serves pkg/fake's Azure over HTTPS on 127.0.0.1 with
+//     a virtual network holding the node addresses, public IPs and internal
+//     frontends from an address block of its own (127.2.B.0/24,
+//     127.3.B.0/24), and writes cloud configs for it; StartCloudController
+//     runs the built cmd/cloud-controller as a separate process against a
+//     cluster and such a config (the e2e tests and the sandbox use both).
 //   - The load-balancer data plane of pkg/fake will probe
 //     nodeIP:healthCheckNodePort/healthz (or nodeIP:nodePort over TCP, or
 //     nodeIP:10256/healthz) over real HTTP and open each backend
