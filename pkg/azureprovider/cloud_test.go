@@ -91,7 +91,7 @@ func TestNoCredentialReachesTheLog(t *testing.T) {
 	lb, _ := c.LoadBalancer()
 	svc := &v1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default", UID: "11111111-2222-4333-8444-555555555555"},
-		Spec: v1.ServiceSpec{Type: v1.ServiceTypeLoadBalancer, Ports: []v1.ServicePort{{Port: 80, NodePort: 30080, Protocol: v1.ProtocolTCP}}},
+		Spec:       v1.ServiceSpec{Type: v1.ServiceTypeLoadBalancer, Ports: []v1.ServicePort{{Port: 80, NodePort: 30080, Protocol: v1.ProtocolTCP}}},
 	}
 	nodes := []*v1.Node{{ObjectMeta: metav1.ObjectMeta{Name: "n"}, Status: v1.NodeStatus{Addresses: []v1.NodeAddress{{Type: v1.NodeInternalIP, Address: "10.0.0.4"}}}}}
 	status, err := lb.EnsureLoadBalancer(context.Background(), "kubernetes", svc, nodes)

@@ -262,4 +262,3 @@ func TestConcurrentWritersNeverLoseChanges(t *testing.T) {
 	}
 	t.Logf("two writers, 20 Services: %d load balancer writes refused as stale and re-applied", stale)
 }
-

@@ -57,8 +57,8 @@ type Provider struct {
 	pips         *pipCache
 	metrics      *metrics
 
-	mu      sync.Mutex
-	writers map[lbKey]*lbWriter
+	mu        sync.Mutex
+	writers   map[lbKey]*lbWriter
 	events    record.EventRecorder
 	workloads WorkloadLister
 	ctx       context.Context
