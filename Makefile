@@ -13,10 +13,15 @@ build:
 vet:
 	$(GO) vet ./...
 
-test: vet test-unit
+test: vet test-unit test-e2e
 
 test-unit:
 	$(GO) test -race -timeout 20m ./...
+
+# The real-stack suites (test/ is its own module: it pulls k8s.io/kubernetes). Needs root to put node
+# addresses on lo; the first build takes several minutes.
+test-e2e:
+	cd test && $(GO) vet ./... && $(GO) test -timeout 30m ./...
 
 lint:
 	$(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION) run ./...
