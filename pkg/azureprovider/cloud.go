@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -135,7 +136,8 @@ func SettingsFrom(cfg *cloudconfig.Config, clusterName string, mode probes.Mode)
 // NewFakeCloud builds the in-memory fake Azure for cfg, with the cloud config's virtual network and
 // subnet in place.
 func NewFakeCloud(cfg *cloudconfig.Config) (*fake.Cloud, error) {
-	f := fake.New(fake.Options{SubscriptionID: cfg.SubscriptionID, TenantID: cfg.TenantID, Location: cfg.Location})
+	f := fake.New(fake.Options{SubscriptionID: cfg.SubscriptionID, TenantID: cfg.TenantID, Location: cfg.Location,
+		PublicIPRange: FakePublicIPRange})
 	vnet := armnetwork.VirtualNetwork{
 		Name:     ptr.To(cfg.VnetName),
 		Location: ptr.To(cfg.Location),
@@ -160,6 +162,10 @@ const (
 	FakeVnetPrefix   = "10.224.0.0/12"
 	FakeSubnetPrefix = "10.224.0.0/16"
 )
+
+// FakePublicIPRange is where the in-memory fake cloud allocates public IPs: loopback (nothing is ever
+// sent anywhere else) and large enough for a load balancer's 600 frontends.
+var FakePublicIPRange = netip.MustParsePrefix("127.2.0.0/16")
 
 // SetClusterName sets the cluster name (the controller's --cluster-name) before controllers start.
 func (c *Cloud) SetClusterName(name string) {

@@ -145,8 +145,8 @@ var churnOps = flag.Int("churn-ops", 1000, "operations of TestChurnWithFaults")
 
 func TestChurnWithFaults(t *testing.T) {
 	ops := *churnOps
-	if testing.Short() {
-		ops = 300
+	if testing.Short() || raceEnabled {
+		ops = min(ops, 150)
 	}
 	res := runChurn(t, 200, 10, ops, 0.05)
 	for _, p := range res.problems {

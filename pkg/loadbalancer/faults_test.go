@@ -184,7 +184,12 @@ func TestKilledAtEveryStep(t *testing.T) {
 	phases := []phase{
 		{"create", []*v1.Service{other, userSvc}, ensure(svc), []*v1.Service{other, userSvc, svc}},
 		{"flip to internal", []*v1.Service{other, userSvc, svc}, ensure(internalSvc), []*v1.Service{other, userSvc, internalSvc}},
+		// As the service controller deletes: only what GetLoadBalancer says exists.
 		{"delete", []*v1.Service{other, userSvc, svc}, func(ctx context.Context, p *Provider, _ []*v1.Node) error {
+			_, exists, err := p.GetLoadBalancer(ctx, "kubernetes", svc)
+			if err != nil || !exists {
+				return err
+			}
 			return p.EnsureLoadBalancerDeleted(ctx, "kubernetes", svc)
 		}, []*v1.Service{other, userSvc}},
 	}
@@ -261,4 +266,30 @@ func TestConcurrentWritersNeverLoseChanges(t *testing.T) {
 		}
 	}
 	t.Logf("two writers, 20 Services: %d load balancer writes refused as stale and re-applied", stale)
+}
+
+// TestInterruptedDeletionStillExists: the frontend is gone but the public IP deletion failed; the
+// service controller asks GetLoadBalancer before calling EnsureLoadBalancerDeleted, so the Service must
+// still "exist" until its public IP is gone too.
+func TestInterruptedDeletionStillExists(t *testing.T) {
+	e := newEnv(t)
+	svc := testService(1)
+	e.ensure(t, svc)
+	remove := e.cloud.InjectFault(fake.Fault{Method: "DELETE", ResourceType: fake.TypePublicIPAddresses, Status: http.StatusBadRequest, Code: "Failed"})
+	if err := e.p.EnsureLoadBalancerDeleted(context.Background(), "kubernetes", svc); err == nil {
+		t.Fatal("want the public IP deletion to fail")
+	}
+	remove()
+	restarted := e.restart(t, nil, 0)
+	_, exists, err := restarted.GetLoadBalancer(context.Background(), "kubernetes", svc)
+	if err != nil || !exists {
+		t.Fatalf("GetLoadBalancer = %v, %v: the leftover public IP would be orphaned", exists, err)
+	}
+	if err := restarted.EnsureLoadBalancerDeleted(context.Background(), "kubernetes", svc); err != nil {
+		t.Fatal(err)
+	}
+	if _, exists, _ := restarted.GetLoadBalancer(context.Background(), "kubernetes", svc); exists {
+		t.Error("still exists after the deletion finished")
+	}
+	e.verify(t, nil)
 }

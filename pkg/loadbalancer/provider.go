@@ -175,25 +175,61 @@ func (p *Provider) GetLoadBalancerName(_ context.Context, _ string, svc *v1.Serv
 	return ServiceBaseName(svc)
 }
 
-// GetLoadBalancer reports whether the Service has a frontend on either shared load balancer.
+// GetLoadBalancer reports whether anything of the Service remains on Azure: a frontend (its status is
+// then the frontend's address), another child it owns, or a public IP the provider created for it. The
+// service controller deletes only what "exists", so after an interrupted deletion (the frontend gone,
+// the public IP not yet) the answer must still be true, or the public IP would be orphaned.
 func (p *Provider) GetLoadBalancer(ctx context.Context, _ string, svc *v1.Service) (*v1.LoadBalancerStatus, bool, error) {
 	base := ServiceBaseName(svc)
+	leftovers := false
 	for _, internal := range []bool{false, true} {
 		lb, err := p.writer(internal).submit(ctx, lbChange{})
 		if err != nil {
 			return nil, false, err
 		}
-		fe := ownedFrontend(lb, base)
-		if fe == nil {
-			continue
+		if fe := ownedFrontend(lb, base); fe != nil {
+			ip, err := p.frontendAddress(ctx, fe)
+			if err != nil {
+				return nil, true, err
+			}
+			return statusFor(ip), true, nil
 		}
-		ip, err := p.frontendAddress(ctx, fe)
+		leftovers = leftovers || ownsChildren(lb, base)
+	}
+	if leftovers {
+		return &v1.LoadBalancerStatus{}, true, nil
+	}
+	key := svc.Namespace + "/" + svc.Name
+	for _, rg := range p.pipResourceGroups(svc) {
+		all, err := p.pips.snapshot(ctx, rg)
 		if err != nil {
-			return nil, true, err
+			return nil, false, err
 		}
-		return statusFor(ip), true, nil
+		for _, pip := range all {
+			if ownedBy(pip, key, p.settings.ClusterName) {
+				return &v1.LoadBalancerStatus{}, true, nil
+			}
+		}
 	}
 	return nil, false, nil
+}
+
+// ownsChildren reports whether lb holds a rule or probe of the Service.
+func ownsChildren(lb *armnetwork.LoadBalancer, base string) bool {
+	if lb == nil || lb.Properties == nil {
+		return false
+	}
+	for _, r := range lb.Properties.LoadBalancingRules {
+		if ownerBase(ptr.Deref(r.Name, "")) == base {
+			return true
+		}
+	}
+	for _, pr := range lb.Properties.Probes {
+		if ownerBase(ptr.Deref(pr.Name, "")) == base {
+			return true
+		}
+	}
+	return false
 }
 
 // EnsureLoadBalancer makes the Service's frontend, rules and probes exist exactly as its spec and

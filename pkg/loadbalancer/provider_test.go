@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -56,7 +57,7 @@ type env struct {
 
 func newEnv(t *testing.T, mutate ...func(*Settings)) *env {
 	t.Helper()
-	f := fake.New(fake.Options{SubscriptionID: "sub", Location: "eastus"})
+	f := fake.New(fake.Options{SubscriptionID: "sub", Location: "eastus", PublicIPRange: netip.MustParsePrefix("127.2.0.0/16")})
 	vnet := armnetwork.VirtualNetwork{
 		Name:     ptr.To("vnet"),
 		Location: ptr.To("eastus"),

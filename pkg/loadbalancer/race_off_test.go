@@ -1,0 +1,5 @@
+//go:build !race
+
+package loadbalancer
+
+const raceEnabled = false
