@@ -237,9 +237,7 @@ func reconcilePool(pools []*armnetwork.BackendAddressPool, t lbTarget, nodes *lb
 		},
 	}
 	if nodes != nil {
-		addrs := append([]backendAddress(nil), nodes.nodes...)
-		sort.Slice(addrs, func(i, j int) bool { return addrs[i].name < addrs[j].name })
-		for _, a := range addrs {
+		for _, a := range sortedByIP(nodes.nodes) {
 			pool.Properties.LoadBalancerBackendAddresses = append(pool.Properties.LoadBalancerBackendAddresses,
 				&armnetwork.LoadBalancerBackendAddress{
 					Name:       ptr.To(a.name),
@@ -258,27 +256,41 @@ func reconcilePool(pools []*armnetwork.BackendAddressPool, t lbTarget, nodes *lb
 	return out, true
 }
 
-// poolHolds reports whether the pool's addresses are exactly the nodes' addresses.
+// sortedByIP returns the addresses ordered by IP (the order of the pool the provider writes), sorting a
+// copy only when they are not already in order.
+func sortedByIP(addrs []backendAddress) []backendAddress {
+	if sort.SliceIsSorted(addrs, func(i, j int) bool { return addrs[i].ip < addrs[j].ip }) {
+		return addrs
+	}
+	out := append([]backendAddress(nil), addrs...)
+	sort.Slice(out, func(i, j int) bool { return out[i].ip < out[j].ip })
+	return out
+}
+
+// poolHolds reports whether the pool's addresses are exactly the nodes' addresses. Both are normally in
+// IP order already (the provider writes pools in that order and sorts the node set once per call), so
+// this is a linear scan without allocations; otherwise it sorts copies.
 func poolHolds(pool *armnetwork.BackendAddressPool, nodes []backendAddress) bool {
-	var have []string
+	var have []*armnetwork.LoadBalancerBackendAddress
 	if pool.Properties != nil {
-		for _, a := range pool.Properties.LoadBalancerBackendAddresses {
-			if a.Properties != nil && a.Properties.IPAddress != nil {
-				have = append(have, *a.Properties.IPAddress)
-			}
-		}
+		have = pool.Properties.LoadBalancerBackendAddresses
 	}
 	if len(have) != len(nodes) {
 		return false
 	}
-	want := make([]string, len(nodes))
-	for i, n := range nodes {
-		want[i] = n.ip
+	ipOf := func(a *armnetwork.LoadBalancerBackendAddress) string {
+		if a == nil || a.Properties == nil {
+			return ""
+		}
+		return ptr.Deref(a.Properties.IPAddress, "")
 	}
-	sort.Strings(have)
-	sort.Strings(want)
+	if !sort.SliceIsSorted(have, func(i, j int) bool { return ipOf(have[i]) < ipOf(have[j]) }) {
+		have = append([]*armnetwork.LoadBalancerBackendAddress(nil), have...)
+		sort.Slice(have, func(i, j int) bool { return ipOf(have[i]) < ipOf(have[j]) })
+	}
+	want := sortedByIP(nodes)
 	for i := range have {
-		if have[i] != want[i] {
+		if ipOf(have[i]) != want[i].ip {
 			return false
 		}
 	}

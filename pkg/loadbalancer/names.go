@@ -91,16 +91,23 @@ func ownerBase(name string) string {
 	if len(name) < baseNameLength || (len(name) > baseNameLength && name[baseNameLength] != '-') {
 		return ""
 	}
-	base := strings.ToLower(name[:baseNameLength])
-	if base[0] != 'a' {
+	if name[0] != 'a' && name[0] != 'A' {
 		return ""
 	}
-	for _, r := range base[1:] {
-		if !strings.ContainsRune("0123456789abcdef", r) {
+	lower := true
+	for i := 1; i < baseNameLength; i++ {
+		switch c := name[i]; {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f':
+		case c >= 'A' && c <= 'F':
+			lower = false
+		default:
 			return ""
 		}
 	}
-	return base
+	if lower && name[0] == 'a' {
+		return name[:baseNameLength] // no allocation: the usual case
+	}
+	return strings.ToLower(name[:baseNameLength])
 }
 
 // armID builds ARM resource IDs.

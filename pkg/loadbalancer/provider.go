@@ -364,7 +364,7 @@ func (p *Provider) backendAddresses(ctx context.Context, nodes []*v1.Node) []bac
 	for _, n := range skipped {
 		klog.FromContext(ctx).Info("Node has no InternalIP IPv4 address; left out of the backend pool", "node", klog.KObj(n))
 	}
-	return out
+	return sortedByIP(out)
 }
 
 // eligibleAddresses are the backend pool members among nodes, and the nodes skipped for lack of an
