@@ -32,5 +32,8 @@ fmt:
 run: build
 	./$(BIN)/lbctl plan -f examples/local-service.yaml
 
+bench:
+	./hack/bench.sh
+
 clean:
 	rm -rf $(BIN)

@@ -113,6 +113,7 @@ func (c *Cloud) settleLocked(now time.Time) bool {
 				changed = true
 			}
 		}
+		op.finish = nil // it holds the written resource: ended operations keep only their status
 		if c.inflight[op.lockKey] == op {
 			delete(c.inflight, op.lockKey)
 		}

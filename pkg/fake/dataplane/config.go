@@ -313,8 +313,13 @@ func ruleOf(r *armnetwork.LoadBalancingRule, frontends map[string]netip.Addr, po
 			poolIDs[strings.ToLower(*p.ID)] = true
 		}
 	}
-	seen := map[netip.Addr]bool{}
+	ids := make([]string, 0, len(poolIDs))
 	for id := range poolIDs {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	seen := map[netip.Addr]bool{}
+	for _, id := range ids {
 		for _, b := range pools[id] {
 			if !seen[b.Addr] {
 				seen[b.Addr] = true

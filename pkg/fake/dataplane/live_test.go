@@ -270,7 +270,7 @@ func TestLiveDataPlane(t *testing.T) {
 	eventually(t, "both nodes are probed down", func() bool { return upCount() == 0 })
 	if got, err := dial(client, frontend, 300*time.Millisecond); err == nil {
 		t.Fatalf("with every node down the connection was answered: %q", got)
-	} else if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
+	} else if ne := net.Error(nil); !errors.As(err, &ne) || !ne.Timeout() {
 		t.Fatalf("with every node down: %v, want a client timeout", err)
 	}
 

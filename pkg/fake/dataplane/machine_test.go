@@ -297,8 +297,12 @@ func TestProbeSchedulePhase(t *testing.T) {
 	if len(seen) < 45 {
 		t.Errorf("only %d distinct phases for 50 backends", len(seen))
 	}
-	if phase(1, "probe", addr("10.0.0.1"), interval) != phase(1, "probe", addr("10.0.0.1"), interval) {
+	first := phase(1, "probe", addr("10.0.0.1"), interval)
+	if again := phase(1, "probe", addr("10.0.0.1"), interval); again != first {
 		t.Error("phase is not a function of its inputs")
+	}
+	if other := phase(2, "probe", addr("10.0.0.1"), interval); other == first {
+		t.Error("the seed does not change the phase")
 	}
 }
 

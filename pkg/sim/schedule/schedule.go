@@ -59,6 +59,13 @@ type Request struct {
 	DaemonSet bool
 }
 
+// Fits reports whether the pod may run on the node at all: node selector, required node affinity and
+// taints (what the DaemonSet controller checks before it creates a pod for a node).
+func Fits(req Request, n Node) bool {
+	p, err := newPlacer(req, []Node{n}, nil)
+	return err == nil && p.nodeEligible(&n) && p.taintsTolerated(&n)
+}
+
 // Place returns the node for the pod, or an error saying why no node fits (the pod stays Pending).
 // tieBreak orders nodes whose scores are equal (kube-scheduler picks one of them at random).
 func Place(req Request, nodes []Node, pods []Pod, tieBreak func(node string) uint64) (string, error) {
@@ -114,6 +121,8 @@ func unschedulable(total int, reasons map[string]int) error {
 }
 
 type constraint struct {
+	counts      map[string]int32 // matching pods per domain, computed once per placement
+	minMatch    int32
 	maxSkew     int32
 	key         string
 	selector    labels.Selector
@@ -299,7 +308,8 @@ func (p *placer) filter(n Node) string {
 			}
 		}
 	}
-	for _, c := range p.constraints {
+	for i := range p.constraints {
+		c := &p.constraints[i]
 		if !c.hard {
 			continue
 		}
@@ -319,8 +329,12 @@ func (p *placer) filter(n Node) string {
 }
 
 // domainCounts counts the matching, non-terminating pods per topology domain over the nodes the
-// constraint considers, and the minimum (0 when fewer domains than minDomains).
-func (p *placer) domainCounts(c constraint) (map[string]int32, int32) {
+// constraint considers, and the minimum (0 when fewer domains than minDomains). The counts do not
+// depend on the candidate node, so they are computed once.
+func (p *placer) domainCounts(c *constraint) (map[string]int32, int32) {
+	if c.counts != nil {
+		return c.counts, c.minMatch
+	}
 	counts := map[string]int32{}
 	for i := range p.nodes {
 		n := &p.nodes[i]
@@ -355,6 +369,7 @@ func (p *placer) domainCounts(c constraint) (map[string]int32, int32) {
 	if minMatch < 0 || int32(len(counts)) < c.minDomains {
 		minMatch = 0
 	}
+	c.counts, c.minMatch = counts, minMatch
 	return counts, minMatch
 }
 
@@ -363,7 +378,8 @@ func (p *placer) domainCounts(c constraint) (map[string]int32, int32) {
 // terminating, all pods on the node (least allocated: every pod is taken to request the same).
 func (p *placer) score(n Node) []int64 {
 	var spread, anti, workload, total int64
-	for _, c := range p.constraints {
+	for i := range p.constraints {
+		c := &p.constraints[i]
 		if c.hard {
 			continue
 		}

@@ -14,7 +14,7 @@ func TestLoopOrder(t *testing.T) {
 	l.At(t0.Add(time.Second), func() {
 		got = append(got, "a")
 		l.After(time.Second, func() { got = append(got, "b2") }) // same time as b, scheduled later
-		l.At(t0, func() { got = append(got, "past") })          // in the past: runs now
+		l.At(t0, func() { got = append(got, "past") })           // in the past: runs now
 	})
 	l.RunUntil(t0.Add(10 * time.Second))
 	if want := []string{"a", "past", "b", "b2"}; !reflect.DeepEqual(got, want) {
