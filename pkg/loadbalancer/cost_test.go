@@ -51,8 +51,9 @@ func TestCostOfOneService(t *testing.T) {
 	}
 }
 
-// createConcurrently ensures the Services with 10 workers, as the service controller would.
-func (e *env) createConcurrently(t *testing.T, services []*v1.Service) {
+// concurrently runs fn for every Service with 10 workers, as the service controller would with
+// --concurrent-service-syncs=10.
+func concurrently(t *testing.T, services []*v1.Service, fn func(*v1.Service) error) {
 	t.Helper()
 	work := make(chan *v1.Service)
 	var wg sync.WaitGroup
@@ -61,7 +62,7 @@ func (e *env) createConcurrently(t *testing.T, services []*v1.Service) {
 		go func() {
 			defer wg.Done()
 			for svc := range work {
-				if _, err := e.p.EnsureLoadBalancer(context.Background(), "kubernetes", svc, e.nodes); err != nil {
+				if err := fn(svc); err != nil {
 					t.Error(err)
 				}
 			}
@@ -72,6 +73,15 @@ func (e *env) createConcurrently(t *testing.T, services []*v1.Service) {
 	}
 	close(work)
 	wg.Wait()
+}
+
+// createConcurrently ensures the Services with 10 workers.
+func (e *env) createConcurrently(t *testing.T, services []*v1.Service) {
+	t.Helper()
+	concurrently(t, services, func(svc *v1.Service) error {
+		_, err := e.p.EnsureLoadBalancer(context.Background(), "kubernetes", svc, e.nodes)
+		return err
+	})
 }
 
 func manyServices(n int) []*v1.Service {
@@ -129,25 +139,10 @@ func TestCostOfOneNodeAdded(t *testing.T) {
 	e.createConcurrently(t, services)
 	e.cloud.ResetCalls()
 	nodes := testNodes(4)
-	// The service controller calls UpdateLoadBalancer for every Service, with --concurrent-service-syncs workers.
-	work := make(chan *v1.Service)
-	var wg sync.WaitGroup
-	for range 10 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for svc := range work {
-				if err := e.p.UpdateLoadBalancer(context.Background(), "kubernetes", svc, nodes); err != nil {
-					t.Error(err)
-				}
-			}
-		}()
-	}
-	for _, s := range services {
-		work <- s
-	}
-	close(work)
-	wg.Wait()
+	// The service controller calls UpdateLoadBalancer for every Service.
+	concurrently(t, services, func(svc *v1.Service) error {
+		return e.p.UpdateLoadBalancer(context.Background(), "kubernetes", svc, nodes)
+	})
 	r, w := e.counts()
 	benchLine(t, "one node added, %d Services on one load balancer: %d writes, %d reads", n, w, r)
 	if w != 1 {

@@ -81,55 +81,45 @@ func verifyService(spec *ServiceSpec, lb *armnetwork.LoadBalancer, report func(s
 	case !spec.Internal && pipID(fe.Properties) == "":
 		report("%s: public frontend without a public IP", spec.Key)
 	}
-	want := map[string]*armnetwork.LoadBalancingRule{}
-	for _, r := range spec.Rules {
-		want[strings.ToLower(*r.Name)] = r
+	verifyChildren(spec, "rule", lb.Properties.LoadBalancingRules, spec.Rules,
+		func(r *armnetwork.LoadBalancingRule) *string { return r.Name }, ruleEqual, report)
+	verifyChildren(spec, "probe", lb.Properties.Probes, spec.Probes,
+		func(p *armnetwork.Probe) *string { return p.Name }, probeEqual, report)
+	if spec.SharedProbe != nil {
+		for _, pr := range lb.Properties.Probes {
+			if strings.EqualFold(ptr.Deref(pr.Name, ""), SharedProbeName) && !probeEqual(pr, spec.SharedProbe) {
+				report("shared probe differs from its spec")
+			}
+		}
+	}
+}
+
+// verifyChildren checks that the Service's children of one kind on the load balancer are exactly the
+// desired ones, each equal to its spec.
+func verifyChildren[T any](spec *ServiceSpec, kind string, have, want []*T, name func(*T) *string,
+	equal func(a, b *T) bool, report func(string, ...any)) {
+	wanted := map[string]*T{}
+	for _, c := range want {
+		wanted[strings.ToLower(*name(c))] = c
 	}
 	seen := map[string]bool{}
-	for _, r := range lb.Properties.LoadBalancingRules {
-		name := strings.ToLower(ptr.Deref(r.Name, ""))
-		if ownerBase(name) != spec.Base {
+	for _, c := range have {
+		n := strings.ToLower(ptr.Deref(name(c), ""))
+		if ownerBase(n) != spec.Base {
 			continue
 		}
-		d, ok := want[name]
+		d, ok := wanted[n]
 		switch {
 		case !ok:
-			report("%s: unexpected rule %s", spec.Key, ptr.Deref(r.Name, ""))
-		case !ruleEqual(r, d):
-			report("%s: rule %s differs from its spec", spec.Key, ptr.Deref(r.Name, ""))
+			report("%s: unexpected %s %s", spec.Key, kind, ptr.Deref(name(c), ""))
+		case !equal(c, d):
+			report("%s: %s %s differs from its spec", spec.Key, kind, ptr.Deref(name(c), ""))
 		}
-		seen[name] = true
+		seen[n] = true
 	}
-	for name := range want {
-		if !seen[name] {
-			report("%s: rule %s missing", spec.Key, name)
-		}
-	}
-	wantProbes := map[string]*armnetwork.Probe{}
-	for _, pr := range spec.Probes {
-		wantProbes[strings.ToLower(*pr.Name)] = pr
-	}
-	seen = map[string]bool{}
-	for _, pr := range lb.Properties.Probes {
-		name := strings.ToLower(ptr.Deref(pr.Name, ""))
-		if name == strings.ToLower(SharedProbeName) && spec.SharedProbe != nil && !probeEqual(pr, spec.SharedProbe) {
-			report("shared probe differs from its spec")
-		}
-		if ownerBase(name) != spec.Base {
-			continue
-		}
-		d, ok := wantProbes[name]
-		switch {
-		case !ok:
-			report("%s: unexpected probe %s", spec.Key, ptr.Deref(pr.Name, ""))
-		case !probeEqual(pr, d):
-			report("%s: probe %s differs from its spec", spec.Key, ptr.Deref(pr.Name, ""))
-		}
-		seen[name] = true
-	}
-	for name := range wantProbes {
-		if !seen[name] {
-			report("%s: probe %s missing", spec.Key, name)
+	for n := range wanted {
+		if !seen[n] {
+			report("%s: %s %s missing", spec.Key, kind, n)
 		}
 	}
 }
