@@ -118,11 +118,9 @@ func deploymentProblems(objs Objects) []string {
 	if psc == nil || psc.SeccompProfile == nil || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
 		bad("pod seccompProfile is not RuntimeDefault")
 	}
-	sc := c.SecurityContext
-	switch {
-	case sc == nil:
+	if sc := c.SecurityContext; sc == nil {
 		bad("container has no securityContext")
-	default:
+	} else {
 		if sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
 			bad("allowPrivilegeEscalation is not false")
 		}

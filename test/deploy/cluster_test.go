@@ -35,7 +35,35 @@ func startRBACCluster(t *testing.T, nodes int) *harness.Cluster {
 	t.Helper()
 	c := harness.StartForTest(t, harness.Options{Nodes: nodes, APIServerFlags: []string{"--authorization-mode=RBAC"}})
 	requireRBACEnforced(t, c)
+	ensureAuthenticationConfigMap(t, c)
 	return c
+}
+
+// ensureAuthenticationConfigMap writes kube-system/extension-apiserver-authentication when the
+// API server has not yet. A kube-apiserver publishes its client CA and request-header settings
+// there; the harness's does so only after about a minute (its first attempt races the creation of
+// kube-system and the retry comes a minute later). Secure serving in the controller reads it.
+func ensureAuthenticationConfigMap(t *testing.T, c *harness.Cluster) {
+	t.Helper()
+	if len(c.RESTConfig.CAData) == 0 {
+		t.Fatal("the harness's client config carries no CA to publish")
+	}
+	ca := string(c.RESTConfig.CAData)
+	cm := &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "extension-apiserver-authentication", Namespace: metav1.NamespaceSystem},
+		Data: map[string]string{
+			"client-ca-file":                     ca,
+			"requestheader-client-ca-file":       ca,
+			"requestheader-allowed-names":        `["front-proxy-client"]`,
+			"requestheader-username-headers":     `["X-Remote-User"]`,
+			"requestheader-group-headers":        `["X-Remote-Group"]`,
+			"requestheader-extra-headers-prefix": `["X-Remote-Extra-"]`,
+		},
+	}
+	_, err := c.Client.CoreV1().ConfigMaps(cm.Namespace).Create(t.Context(), cm, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
 }
 
 // requireRBACEnforced fails unless a ServiceAccount with no bindings is refused a plain read.
@@ -217,7 +245,7 @@ func (r *running) get(ctx context.Context, path, token string) (int, string, err
 	client := &http.Client{
 		Timeout: 20 * time.Second,
 		// The serving certificate is self-signed in memory, as in a pod; this is loopback only.
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, //nolint:gosec // see above
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}},
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+net.JoinHostPort("127.0.0.1", strconv.Itoa(r.port))+path, nil)
 	if err != nil {
@@ -241,7 +269,7 @@ func (r *running) waitServing(t *testing.T) {
 	err := wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
 		select {
 		case <-r.Exited():
-			return false, fmt.Errorf("the controller exited: %v", r.ExitErr())
+			return false, fmt.Errorf("the controller exited (%s)", r.ExitStatus())
 		default:
 		}
 		code, _, err := r.get(ctx, "/healthz", "")

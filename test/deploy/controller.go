@@ -27,7 +27,7 @@ func BuildController(ctx context.Context, repoRoot, out string) error {
 	if err != nil {
 		return fmt.Errorf("building cloud-controller needs the go command on PATH: %w", err)
 	}
-	cmd := exec.CommandContext(ctx, goBin, "build", "-o", out, "./cmd/cloud-controller")
+	cmd := exec.CommandContext(ctx, goBin, "build", "-o", out, "./cmd/cloud-controller") //nolint:gosec // G204: the go tool, on a path the caller chose
 	cmd.Dir = repoRoot
 	if output, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build ./cmd/cloud-controller in %s: %w\n%s", repoRoot, err, output)
@@ -102,14 +102,14 @@ type Controller struct {
 // to logFile when that is set.
 func StartController(binary string, args []string, logFile string) (*Controller, error) {
 	c := &Controller{log: &syncBuffer{}, done: make(chan struct{})}
-	c.cmd = exec.Command(binary, args...)
+	c.cmd = exec.Command(binary, args...) //nolint:gosec // G204: running the binary under test is the point
 	c.cmd.Env = os.Environ()
 	c.cmd.Stdout, c.cmd.Stderr = c.log, c.log
 	if logFile != "" {
-		if err := os.MkdirAll(filepath.Dir(logFile), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(logFile), 0o750); err != nil {
 			return nil, err
 		}
-		f, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		f, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 		if err != nil {
 			return nil, fmt.Errorf("opening log file: %w", err)
 		}
@@ -144,6 +144,16 @@ func (c *Controller) ExitErr() error {
 		return c.err
 	default:
 		return nil
+	}
+}
+
+// ExitStatus describes how the process ended ("exit status 1", "signal: killed"), or "running".
+func (c *Controller) ExitStatus() string {
+	select {
+	case <-c.done:
+		return c.cmd.ProcessState.String()
+	default:
+		return "running"
 	}
 }
 

@@ -341,8 +341,18 @@ func TestRenderedCloudConfigs(t *testing.T) {
 		{name: "helm workload identity", render: allRenderings()[5], env: map[string]string{"AZURE_FEDERATED_TOKEN_FILE": webhookEnv["AZURE_FEDERATED_TOKEN_FILE"]},
 			wantCred: cloudconfig.CredentialWorkloadIdentity},
 		{name: "helm managed identity", render: helmRendering("mi", HelmOptions{Values: map[string]any{"cloudConfig": map[string]any{
-			"subscriptionId": "s", "resourceGroup": "rg", "location": "l", "vnetName": "v", "userAssignedIdentityID": "55555555-5555-5555-5555-555555555555"}}}),
+			"subscriptionId": "s", "resourceGroup": "rg", "location": "l", "vnetName": "v",
+			"useManagedIdentityExtension": true, "userAssignedIdentityID": "55555555-5555-5555-5555-555555555555"}}}),
 			wantCred: cloudconfig.CredentialManagedIdentity},
+		// Helm merges the chart's default cloudConfig into the user's: no default may outrank the
+		// credential the user chose.
+		{name: "helm client secret", render: helmRendering("secret", HelmOptions{Values: map[string]any{"cloudConfig": map[string]any{
+			"subscriptionId": "s", "resourceGroup": "rg", "location": "l", "vnetName": "v",
+			"tenantId": "t", "aadClientId": "66666666-6666-6666-6666-666666666666", "aadClientSecret": "not-a-real-secret"}}}),
+			wantCred: cloudconfig.CredentialClientSecret},
+		{name: "helm without credentials", render: helmRendering("none", HelmOptions{Values: map[string]any{"cloudConfig": map[string]any{
+			"subscriptionId": "s", "resourceGroup": "rg", "location": "l", "vnetName": "v"}}}),
+			wantErr: "no Azure credentials"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			data, err := tc.render.render(t).CloudConfig()
