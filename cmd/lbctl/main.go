@@ -25,7 +25,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newPlanCmd(), newFakeCloudCmd(), newSimulateCmd())
+	root.AddCommand(newPlanCmd(), newFakeCloudCmd(), newSimulateCmd(), newCheckCmd())
 	return root
 }
 

@@ -3,14 +3,13 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"html/template"
-
 	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/azlb/azlb/pkg/manifest"
 	"github.com/azlb/azlb/pkg/sim"
+	"github.com/azlb/azlb/pkg/timeline"
 )
 
 func newSimulateCmd() *cobra.Command {
@@ -64,19 +63,14 @@ times, the client addresses the pods saw, and a timeline. The same seed gives th
 	return cmd
 }
 
-// writeHTML writes a self-contained page: the text summary, and the full result (timeline included)
-// as JSON, HTML-escaped, in a hidden <pre id="result-json"> for the page's drawing code
-// (JSON.parse(document.getElementById("result-json").textContent)).
+// writeHTML writes the result as a self-contained page (pkg/timeline): the summary, the timeline chart,
+// and the text report.
 func writeHTML(path string, res *sim.Result) error {
-	var text, data bytes.Buffer
+	var text, page bytes.Buffer
 	if err := res.WriteText(&text); err != nil {
 		return err
 	}
-	if err := res.WriteJSON(&data); err != nil {
-		return err
-	}
-	var page bytes.Buffer
-	if err := resultPage.Execute(&page, struct{ Title, Text, JSON string }{res.Scenario, text.String(), data.String()}); err != nil {
+	if err := timeline.WriteHTML(&page, timeline.Page{Title: "lbctl simulate: " + res.Scenario, Summary: text.String(), Result: res}); err != nil {
 		return err
 	}
 	if err := os.WriteFile(path, page.Bytes(), 0o644); err != nil { //nolint:gosec // a report for the user to open in a browser
@@ -84,14 +78,3 @@ func writeHTML(path string, res *sim.Result) error {
 	}
 	return nil
 }
-
-var resultPage = template.Must(template.New("page").Parse(`<!DOCTYPE html>
-<html lang="en">
-<head><meta charset="utf-8"><title>lbctl simulate: {{.Title}}</title></head>
-<body>
-<h1>lbctl simulate: {{.Title}}</h1>
-<pre>{{.Text}}</pre>
-<pre id="result-json" hidden>{{.JSON}}</pre>
-</body>
-</html>
-`))

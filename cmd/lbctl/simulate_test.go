@@ -55,7 +55,7 @@ func TestSimulateCommand(t *testing.T) {
 		t.Errorf("text output:\n%s", text)
 	}
 	html, err := os.ReadFile(page)
-	if err != nil || !bytes.Contains(html, []byte(`<pre id="result-json" hidden>{`)) || !bytes.Contains(html, []byte("&#34;timeline&#34;")) {
+	if err != nil || !bytes.Contains(html, []byte(`<script type="application/json" id="timeline-data">{"scenario":"rolling-update-no-prestop"`)) || !bytes.Contains(html, []byte(`"timeline":{`)) {
 		t.Errorf("HTML page (%v):\n%.400s", err, html)
 	}
 
