@@ -18,7 +18,7 @@ func TestCheckCommand(t *testing.T) {
 	}
 	for _, want := range []string{
 		"Service default/web (externalTrafficPolicy Local), Deployment default/web",
-		"spec.template.spec.containers[web].lifecycle.preStop.sleep.seconds: none -> 6",
+		"spec.template.spec.containers[web].lifecycle.preStop.sleep.seconds: none -> 7",
 		"Verdict: requests will be dropped",
 	} {
 		if !strings.Contains(text, want) {
@@ -46,7 +46,7 @@ func TestCheckCommand(t *testing.T) {
 		t.Fatalf("report %+v", rep)
 	}
 	f := rep.Findings[0]
-	if f.Kind != "preStop" || f.Object != "Deployment default/web" || f.Suggested != "6" || f.Why == "" ||
+	if f.Kind != "preStop" || f.Object != "Deployment default/web" || f.Suggested != "7" || f.Why == "" ||
 		f.Evidence.Before.Failed == 0 || f.Evidence.WithAllFixes.Failed != 0 {
 		t.Errorf("first finding %+v", f)
 	}
@@ -56,7 +56,7 @@ func TestCheckCommand(t *testing.T) {
 	if err != nil {
 		t.Fatalf("--fix: %v\n%s", err, fixed)
 	}
-	if !strings.Contains(fixed, "kind: Scenario") || !strings.Contains(fixed, "seconds: 6") {
+	if !strings.Contains(fixed, "kind: Scenario") || !strings.Contains(fixed, "seconds: 7") {
 		t.Errorf("--fix output:\n%s", fixed)
 	}
 	path := filepath.Join(t.TempDir(), "fixed.yaml")

@@ -52,10 +52,10 @@ spec: {duration: 10s}
 
 func TestReadErrors(t *testing.T) {
 	for input, want := range map[string]string{
-		"metadata: {name: x}\n":                          "no kind",
+		"metadata: {name: x}\n":                         "no kind",
 		"apiVersion: v1\nkind: Service\nspec: [1, 2]\n": "document 1",
-		"kind: Service\napiVersion: a/b/c\n":             "apiVersion",
-		"---\n: : :\n":                                   "document",
+		"kind: Service\napiVersion: a/b/c\n":            "apiVersion",
+		"---\n: : :\n":                                  "document",
 	} {
 		if _, err := Read(strings.NewReader(input)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: err = %v, want one mentioning %q", input, err, want)
