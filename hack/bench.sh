@@ -64,6 +64,8 @@ if [ -d pkg/sim ]; then
 	run "Simulated time against wall-clock time as scenarios grow" \
 		go test -run '^$' -bench . -benchtime 3x ./pkg/sim/
 fi
+echo "regenerating docs/validation.md (go run ./hack/validation -o docs/validation.md)" >&2
+go run ./hack/validation -o docs/validation.md
 mv "$tmp" "$out"
 trap - EXIT
 echo "wrote $out" >&2

@@ -50,13 +50,14 @@ func metricValue(t *testing.T, name string, want map[string]string) float64 {
 func TestMetrics(t *testing.T) {
 	e := newEnv(t)
 	e.p = e.restart(t, nil, 3)
-	throttled := metricValue(t, "azlb_arm_requests_total", map[string]string{"code": "429"})
+	throttledLabels := map[string]string{"code": "429", "method": "PUT", "resource_type": "loadBalancers"}
+	throttled := metricValue(t, "azlb_arm_requests_total", throttledLabels)
 	e.cloud.InjectFault(fake.Fault{Method: "PUT", ResourceType: fake.TypeLoadBalancers, Status: http.StatusTooManyRequests, Times: 1})
 	svc := testService(7, local, func(s *v1.Service) {
 		s.Annotations = map[string]string{probes.AnnotationInterval: "9"}
 	})
 	e.ensure(t, svc)
-	if got := metricValue(t, "azlb_arm_requests_total", map[string]string{"code": "429", "method": "PUT", "resource_type": "loadBalancers"}); got != throttled+1 {
+	if got := metricValue(t, "azlb_arm_requests_total", throttledLabels); got != throttled+1 {
 		t.Errorf("throttled requests %v, want %v", got, throttled+1)
 	}
 	if got := metricValue(t, "azlb_probe_interval_seconds", map[string]string{"service": "default/svc7", "port": "32000"}); got != 9 {
