@@ -1,36 +1,24 @@
 package e2e
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/azlb/azlb/test/harness"
 )
 
-// openDataPlane starts the load balancer data plane of the fake Azure, so that connections to a
-// frontend's address reach the backend pool: it follows the fake's load balancers (Snapshot, Watch),
-// probes each pool member on the probe's port and path, and opens each backend connection to
-// nodeIP:backendPort with a PROXY v1 header (harness.ProxyHeader), which the harness's node data
-// path routes. pkg/fake serves the ARM control plane only so far, so the tests that need traffic are
-// skipped here, before their cluster starts, rather than pass without it.
-func openDataPlane(t *testing.T, azure *harness.FakeAzure) {
-	t.Helper()
-	t.Skipf("no load balancer data plane: pkg/fake serves the ARM control plane only, so nothing listens on frontend addresses such as %s yet",
-		azure.PublicIPRange.Addr().Next())
-}
-
-// TestLocalServiceTraffic: requests to a Local Service's ingress address are answered by its pods,
-// which see the client's own address, and only nodes that run a pod take them.
+// TestLocalServiceTraffic: requests to a Local Service's ingress address, through the fake load
+// balancer's data plane (Azure's probe timing), are answered by its pods, which see the client's own
+// address, and only nodes that run a pod are in rotation. Switched to Cluster, every node is in
+// rotation and the pods see a node's address (SNAT), including that of the node without a pod, which
+// forwards to another node.
 func TestLocalServiceTraffic(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{dataPlane: true})
@@ -41,26 +29,95 @@ func TestLocalServiceTraffic(t *testing.T) {
 	e.waitDeploymentReady("shop")
 	withPod := e.nodesRunning("shop")
 	frontend := netip.AddrPortFrom(netip.MustParseAddr(svc.Status.LoadBalancer.Ingress[0].IP), 80)
+	nodeByAddr := map[string]string{}
+	for _, n := range e.cluster.Nodes() {
+		nodeByAddr[n.Address.String()] = n.Name
+	}
 
-	// The probes need up to interval x threshold to mark the nodes with a pod up.
+	// The probes need up to one interval to mark the nodes with a pod up (an Http probe's first 200).
 	e.waitFor("a first answer through "+frontend.String(), reconcileTimeout, func() (bool, error) {
-		_, err := getDebugIP(e.ctx, harness.ClientAddress(1), frontend)
-		return err == nil, err
+		r := harness.GetDebugIP(e.ctx, harness.ClientAddress(1), frontend, 2*time.Second)
+		return r.Outcome == harness.Served, r.Err
 	})
 	e.step("first answer through the frontend")
 	for i := 1; i <= 20; i++ {
 		client := harness.ClientAddress(i)
-		got, err := getDebugIP(e.ctx, client, frontend)
-		if err != nil {
-			t.Errorf("request %d from %s: %v", i, client, err)
+		r := harness.GetDebugIP(e.ctx, client, frontend, 5*time.Second)
+		if r.Outcome != harness.Served {
+			t.Errorf("request %d from %s: %s: %v", i, client, r.Outcome, r.Err)
 			continue
 		}
-		if got.ClientHost != client.String() {
-			t.Errorf("request %d from %s: the pod saw client %s, want the client's own address", i, client, got.ClientHost)
+		if r.Answer.ClientHost != client.String() {
+			t.Errorf("request %d from %s: the pod saw client %s, want the client's own address", i, client, r.Answer.ClientHost)
 		}
-		if !withPod[got.Node] {
-			t.Errorf("request %d answered on node %s, which runs no pod of the service (nodes with one: %v)", i, got.Node, withPod)
+		if !withPod[r.Answer.Node] {
+			t.Errorf("request %d answered on node %s, which runs no pod of the service (nodes with one: %v)", i, r.Answer.Node, withPod)
 		}
+	}
+	// Local never forwards to another node, so the nodes in rotation are exactly those with a pod.
+	e.waitRotation(frontend, func(n string) bool { return withPod[n] }, "the nodes with a pod")
+	e.step("requests kept the client address; in rotation: the nodes with a pod")
+
+	// Switched to Cluster: the provider probes the node port over TCP, every node passes, and the
+	// node that received the connection is the source the pod sees.
+	e.setTrafficPolicy("shop", v1.ServiceExternalTrafficPolicyCluster)
+	e.waitRotation(frontend, func(string) bool { return true }, "every node")
+	e.step("switched to Cluster: every node in rotation")
+	viaNode := map[string]int{}
+	for i := 1; i <= 30; i++ {
+		client := harness.ClientAddress(i)
+		r := harness.GetDebugIP(e.ctx, client, frontend, 5*time.Second)
+		if r.Outcome != harness.Served {
+			t.Errorf("Cluster request %d from %s: %s: %v", i, client, r.Outcome, r.Err)
+			continue
+		}
+		node, ok := nodeByAddr[r.Answer.ClientHost]
+		if !ok {
+			t.Errorf("Cluster request %d from %s: the pod saw %s, want a node's address (SNAT)", i, client, r.Answer.ClientHost)
+			continue
+		}
+		viaNode[node]++
+	}
+	for _, name := range nodeByAddr {
+		if !withPod[name] && viaNode[name] == 0 {
+			t.Errorf("no request came through %s, the node without a pod (requests per receiving node: %v): with Cluster it is in rotation and forwards", name, viaNode)
+		}
+	}
+	e.step("Cluster: pods saw node addresses %v", viaNode)
+}
+
+// waitRotation waits until the nodes the data plane has in rotation for the frontend's rule are
+// exactly those for which want holds.
+func (e *env) waitRotation(frontend netip.AddrPort, want func(node string) bool, what string) {
+	e.t.Helper()
+	e.waitFor(what+" in rotation behind "+frontend.String(), reconcileTimeout, func() (bool, error) {
+		rule, ok := e.azure.Rule(frontend)
+		if !ok || rule.ProbeID == "" {
+			return false, fmt.Errorf("no rule with a probe for %s", frontend)
+		}
+		up := map[netip.Addr]bool{}
+		for _, a := range e.lb.InRotation(rule.ProbeID) {
+			up[a] = true
+		}
+		var got, wanted []string
+		for _, n := range e.cluster.Nodes() {
+			if up[n.Address] {
+				got = append(got, n.Name)
+			}
+			if want(n.Name) {
+				wanted = append(wanted, n.Name)
+			}
+		}
+		return slices.Equal(got, wanted), fmt.Errorf("in rotation %v, want %v", got, wanted)
+	})
+}
+
+// setTrafficPolicy changes a Service's externalTrafficPolicy.
+func (e *env) setTrafficPolicy(name string, p v1.ServiceExternalTrafficPolicy) {
+	e.t.Helper()
+	patch := fmt.Sprintf(`{"spec":{"externalTrafficPolicy":%q}}`, p)
+	if _, err := e.client.CoreV1().Services(e.ns).Patch(e.ctx, name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		e.t.Fatalf("setting service %s externalTrafficPolicy %s: %v", name, p, err)
 	}
 }
 
@@ -80,34 +137,4 @@ func (e *env) nodesRunning(app string) map[string]bool {
 		}
 	}
 	return out
-}
-
-// getDebugIP asks the app's /debug/ip at target from the client address, on a new connection.
-func getDebugIP(ctx context.Context, client netip.Addr, target netip.AddrPort) (harness.DebugIP, error) {
-	var out harness.DebugIP
-	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: client.AsSlice()}, Timeout: 2 * time.Second}
-	hc := &http.Client{
-		Timeout:   5 * time.Second,
-		Transport: &http.Transport{DialContext: dialer.DialContext, DisableKeepAlives: true},
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+target.String()+"/debug/ip", nil)
-	if err != nil {
-		return out, err
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return out, err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-	if err != nil {
-		return out, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return out, fmt.Errorf("status %d: %s", resp.StatusCode, body)
-	}
-	if err := json.Unmarshal(body, &out); err != nil {
-		return out, fmt.Errorf("decoding /debug/ip %q: %w", body, err)
-	}
-	return out, nil
 }

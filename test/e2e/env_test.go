@@ -24,6 +24,7 @@ type env struct {
 	ctx     context.Context
 	cluster *harness.Cluster
 	azure   *harness.FakeAzure
+	lb      *harness.DataPlane // the load balancer's data plane (envOptions.dataPlane), else nil
 	client  kubernetes.Interface
 	ns      string
 	logDir  string
@@ -37,8 +38,9 @@ type env struct {
 // envOptions configure newEnv.
 type envOptions struct {
 	nodes int // initial nodes; 0 means the harness default (3)
-	// dataPlane carries client traffic to the frontends (openDataPlane): for tests that send requests
-	// through the load balancer.
+	// dataPlane runs the fake load balancer's data plane on the fake Azure (harness.StartDataPlane,
+	// Azure's real probe timing), so that connections to a frontend reach the nodes: for tests that
+	// send requests through the load balancer.
 	dataPlane bool
 }
 
@@ -53,7 +55,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	e.last = e.start
 	e.azure = harness.StartFakeAzureForTest(t, harness.FakeAzureOptions{Dir: t.TempDir()})
 	if o.dataPlane {
-		openDataPlane(t, e.azure)
+		e.lb = harness.StartDataPlaneForTest(t, e.azure, harness.DataPlaneOptions{})
 	}
 	e.cluster = harness.StartForTest(t, harness.Options{Nodes: o.nodes})
 	e.client = e.cluster.Client

@@ -57,6 +57,11 @@ func runMain(m *testing.M) int {
 // runTests runs the tests and prints how long each environment lived.
 func runTests(m *testing.M) int {
 	code := m.Run()
+	reports.mu.Lock()
+	if len(reports.lines) > 0 {
+		fmt.Printf("e2e: reports:\n  %s\n", strings.Join(reports.lines, "\n  "))
+	}
+	reports.mu.Unlock()
 	timings.mu.Lock()
 	defer timings.mu.Unlock()
 	if len(timings.lines) > 0 {

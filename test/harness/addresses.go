@@ -42,9 +42,6 @@ func PodLoopback(ip netip.Addr) netip.Addr {
 	return ip.Unmap()
 }
 
-// FrontendAddress returns load-balancer frontend address n: 127.0.2.n.
-func FrontendAddress(n int) netip.Addr { return netip.AddrFrom4([4]byte{127, 0, 2, byte(n)}) }
-
 // ClientAddress returns test client address n: 127.0.3.n. Tests bind their
 // client sockets to these so that the address a pod sees identifies the
 // client.

@@ -10,7 +10,6 @@ func TestAddressPlan(t *testing.T) {
 	for _, tt := range []struct{ got, want string }{
 		{NodeAddress(3).String(), "127.0.1.3"},
 		{PodAddress(3, 17).String(), "127.1.3.17"},
-		{FrontendAddress(2).String(), "127.0.2.2"},
 		{ClientAddress(7).String(), "127.0.3.7"},
 		{PodIP(3, 17).String(), "10.244.3.17"},
 		{PodLoopback(PodIP(3, 17)).String(), "127.1.3.17"},

@@ -123,10 +123,9 @@ type Cluster struct {
 	stopOnce sync.Once
 }
 
-// nodeIndexes and frontendIndexes allocate node and frontend addresses
-// across every cluster of the process; the loopback claim makes them
-// exclusive across processes too.
-var nodeIndexes, frontendIndexes indexAllocator
+// nodeIndexes allocates node addresses across every cluster of the
+// process; the loopback claim makes them exclusive across processes too.
+var nodeIndexes indexAllocator
 
 // Start starts a cluster: etcd and kube-apiserver, the controllers and the
 // scheduler, and opts.Nodes nodes, each with its kubelet stand-in and
@@ -411,7 +410,7 @@ func (c *Cluster) onStop(f func()) bool {
 }
 
 // Stop stops everything Start and later calls started: extra processes,
-// load-balancer stand-ins, nodes (apps, kube-proxies, addresses on lo),
+// nodes (apps, kube-proxies, addresses on lo),
 // controllers, the API server and etcd, and removes the directory it
 // created. It is safe to call more than once.
 func (c *Cluster) Stop() {

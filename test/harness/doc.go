@@ -72,12 +72,18 @@
 //     127.3.B.0/24), and writes cloud configs for it; StartCloudController
 //     runs the built cmd/cloud-controller as a separate process against a
 //     cluster and such a config (the e2e tests and the sandbox use both).
-//   - The load-balancer data plane of pkg/fake will probe
+//   - StartDataPlane runs pkg/fake/dataplane's Live data plane on a
+//     FakeAzure's store: it listens on every frontend address:port the
+//     controller writes (public IPs and internal frontends; 127.0.0.0/8 is
+//     local as a whole, so nothing is added to lo), probes
 //     nodeIP:healthCheckNodePort/healthz (or nodeIP:nodePort over TCP, or
-//     nodeIP:10256/healthz) over real HTTP and open each backend
-//     connection to nodeIP:backendPort with a PROXY v1 header
-//     (ProxyHeader.String). StandInLB does that in the simplest way until
-//     then, and also writes the frontend address to the Service status.
+//     nodeIP:10256/healthz) over real HTTP and opens each backend
+//     connection to nodeIP:backendPort with a PROXY v1 header, which the
+//     node data paths route. FakeAzure.Rule resolves a frontend to its rule
+//     and probe, to read the data plane's observations for one Service.
+//   - RunLoad drives client traffic through a frontend (a new connection
+//     per request, an open loop at a fixed rate) and reports each request's
+//     Outcome in the simulator's terms.
 //
 // Everything runs on the real clock. Start needs root (CAP_NET_ADMIN) to
 // add node addresses to lo; without it Start returns ErrNeedRoot and

@@ -68,7 +68,8 @@ type FakeAzureOptions struct {
 // has its own address block B, exclusive across processes: its public IPs
 // come from 127.2.B.0/24 and internal frontends from 127.3.B.0/24, so two
 // fakes never hand out the same address and none clashes with the harness's
-// node (127.0.1.N), StandInLB (127.0.2.F) or client (127.0.3.C) addresses.
+// node (127.0.1.N), client (127.0.3.C) or pod (127.1.N.M) addresses. A
+// DataPlane (StartDataPlane) serves the frontends of its load balancers.
 type FakeAzure struct {
 	// Cloud is the fake itself: inspect it (Snapshot, GetLoadBalancer,
 	// Calls, Writes), seed it (PutPublicIP) or inject faults.

@@ -79,7 +79,7 @@ func TestFakeAzureCloudConfigWorks(t *testing.T) {
 }
 
 // TestFakeAzureAddressBlocks: two fakes get different address blocks, whose ranges clash with
-// neither each other nor the harness's node, StandInLB and client ranges; a closed fake's block is
+// neither each other nor the harness's node, client and pod ranges nor pkg/fake's default range; a closed fake's block is
 // free again.
 func TestFakeAzureAddressBlocks(t *testing.T) {
 	t.Parallel()
@@ -90,7 +90,7 @@ func TestFakeAzureAddressBlocks(t *testing.T) {
 	}
 	taken := []netip.Prefix{
 		NodeSubnet,
-		netip.MustParsePrefix("127.0.2.0/24"), // StandInLB frontends
+		netip.MustParsePrefix("127.0.2.0/24"), // pkg/fake's default public IP range
 		netip.MustParsePrefix("127.0.3.0/24"), // clients
 		netip.MustParsePrefix("127.1.0.0/16"), // pods
 		netip.MustParsePrefix("127.0.0.1/32"), // API server, etcd, the fakes' HTTPS
