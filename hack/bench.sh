@@ -62,7 +62,7 @@ run "Sustained churn: 200 Services created, changed and deleted by 10 workers, 5
 if [ -d pkg/sim ]; then
 	echo "## Simulation speed (issue 3)" >>"$tmp"; echo >>"$tmp"
 	run "Simulated time against wall-clock time as scenarios grow" \
-		go test -run '^$' -bench . -benchtime 3x ./pkg/sim/
+		go test -run '^$' -bench . -benchtime 2x ./pkg/sim/
 fi
 echo "regenerating docs/validation.md (go run ./hack/validation -o docs/validation.md)" >&2
 go run ./hack/validation -o docs/validation.md

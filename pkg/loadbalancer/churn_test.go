@@ -152,9 +152,10 @@ func TestChurnWithFaults(t *testing.T) {
 	for _, p := range res.problems {
 		t.Error(p)
 	}
-	t.Logf("churn: %d operations on 200 Services by 10 workers with 5%% faults: %d attempts (%d failed and retried), "+
+	benchLine(t, "churn: %d operations on 200 Services by 10 workers with 5%% faults: %d attempts (%d failed and retried), "+
 		"%d ARM requests of which %d faulted or refused, %d writes, %v",
 		res.operations, res.attempts, res.failedAttempts, res.requests, res.faulted, res.writes, res.elapsed.Round(time.Millisecond))
+	benchLine(t, "churn: invariants after convergence: %d violations (every Service has exactly its frontend, rules and probes; nothing orphaned)", len(res.problems))
 	if res.faulted == 0 {
 		t.Error("no faults were injected: the test proves nothing")
 	}
