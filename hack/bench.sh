@@ -57,7 +57,7 @@ run "6. Controller memory with 5,000 nodes and 1,000 Services in the informers" 
 
 echo "## Resilience (issue 5)" >>"$tmp"; echo >>"$tmp"
 run "Sustained churn: 200 Services created, changed and deleted by 10 workers, 5% of ARM requests faulted" \
-	go test -count=1 -timeout 30m -run TestChurnWithFaults -churn-ops 3000 -v ./pkg/loadbalancer/
+	go test -count=1 -timeout 30m -run TestChurnWithFaults -v ./pkg/loadbalancer/ -args -churn-ops=3000
 
 if [ -d pkg/sim ]; then
 	echo "## Simulation speed (issue 3)" >>"$tmp"; echo >>"$tmp"
