@@ -2,7 +2,6 @@ package check
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -82,21 +81,28 @@ func defaultScenario(nodes int) []byte {
 
 // withEvents returns the manifests with the Scenario's events and duration replaced.
 func withEvents(set *manifest.Set, events []map[string]any, duration time.Duration) (*manifest.Set, error) {
+	return EditScenario(set, func(spec map[string]any) {
+		spec["duration"] = duration.String()
+		if events == nil {
+			delete(spec, "events")
+		} else {
+			spec["events"] = events
+		}
+	})
+}
+
+// EditScenario returns a copy of the manifests whose one Scenario document has been changed by edit
+// (given the decoded spec); the input is not modified.
+func EditScenario(set *manifest.Set, edit func(spec map[string]any)) (*manifest.Set, error) {
 	docs := set.Other[scenario.Kind]
 	if len(docs) != 1 {
-		return nil, errors.New("no Scenario document")
+		return nil, fmt.Errorf("want one Scenario document, found %d", len(docs))
 	}
 	var m map[string]any
 	if err := json.Unmarshal(docs[0], &m); err != nil {
 		return nil, err
 	}
-	spec := subMap(m, "spec")
-	spec["duration"] = duration.String()
-	if events == nil {
-		delete(spec, "events")
-	} else {
-		spec["events"] = events
-	}
+	edit(subMap(m, "spec"))
 	data, err := json.Marshal(m)
 	if err != nil {
 		return nil, err

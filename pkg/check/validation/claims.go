@@ -71,7 +71,7 @@ func (e *env) simulate(ctx context.Context, file string, edits ...func(map[strin
 func simulateSet(ctx context.Context, set *manifest.Set, edits ...func(map[string]any)) (*sim.Result, error) {
 	for _, e := range edits {
 		var err error
-		if set, err = editScenario(set, e); err != nil {
+		if set, err = check.EditScenario(set, e); err != nil {
 			return nil, err
 		}
 	}

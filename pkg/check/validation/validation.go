@@ -10,7 +10,6 @@ package validation
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"runtime"
@@ -21,7 +20,6 @@ import (
 	"github.com/azlb/azlb/pkg/check"
 	"github.com/azlb/azlb/pkg/manifest"
 	"github.com/azlb/azlb/pkg/sim"
-	"github.com/azlb/azlb/pkg/sim/scenario"
 )
 
 // Command is the command that writes docs/validation.md, from the repository's root.
@@ -124,34 +122,6 @@ func load(root string, files ...string) (*manifest.Set, error) {
 		paths[i] = filepath.Join(root, f)
 	}
 	return manifest.ReadFiles(paths, nil)
-}
-
-// editScenario returns the manifests with the Scenario document changed by edit (its decoded JSON).
-func editScenario(set *manifest.Set, edit func(spec map[string]any)) (*manifest.Set, error) {
-	docs := set.Other[scenario.Kind]
-	if len(docs) != 1 {
-		return nil, fmt.Errorf("want one Scenario, found %d", len(docs))
-	}
-	var m map[string]any
-	if err := json.Unmarshal(docs[0], &m); err != nil {
-		return nil, err
-	}
-	spec, ok := m["spec"].(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("the Scenario has no spec")
-	}
-	edit(spec)
-	data, err := json.Marshal(m)
-	if err != nil {
-		return nil, err
-	}
-	out := *set
-	out.Other = map[string][][]byte{}
-	for k, v := range set.Other {
-		out.Other[k] = v
-	}
-	out.Other[scenario.Kind] = [][]byte{data}
-	return &out, nil
 }
 
 func setSpec(path string, v any) func(map[string]any) {
