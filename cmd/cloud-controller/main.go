@@ -44,6 +44,9 @@ func newCommand() (*cobra.Command, error) {
 	cmd := app.NewCloudControllerManagerCommand(opts, initCloud, controllers(), names.CCMControllerAliases(),
 		cliflag.NamedFlagSets{}, wait.NeverStop)
 	cmd.Use = "cloud-controller"
+	if help := cmd.Flags().Lookup("help"); help != nil {
+		help.Usage = "help for cloud-controller"
+	}
 	return cmd, nil
 }
 
