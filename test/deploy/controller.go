@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -19,21 +18,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
-
-// BuildController builds cmd/cloud-controller of the main module at repoRoot into out, as
-// `make build` does.
-func BuildController(ctx context.Context, repoRoot, out string) error {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		return fmt.Errorf("building cloud-controller needs the go command on PATH: %w", err)
-	}
-	cmd := exec.CommandContext(ctx, goBin, "build", "-o", out, "./cmd/cloud-controller") //nolint:gosec // G204: the go tool, on a path the caller chose
-	cmd.Dir = repoRoot
-	if output, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build ./cmd/cloud-controller in %s: %w\n%s", repoRoot, err, output)
-	}
-	return nil
-}
 
 // LocalArgs turns the container arguments of the rendered Deployment into a command line for a
 // process outside the cluster: the cloud config comes from cloudConfig, the secure port is port on

@@ -2,16 +2,14 @@ package deploy
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"k8s.io/klog/v2"
+	"github.com/azlb/azlb/test/harness"
 )
 
 // Paths of the manifests, relative to this package's directory (where go test runs).
@@ -25,20 +23,7 @@ const (
 // TestMain keeps the harness's component logs out of the test output unless HARNESS_LOG=1 (then
 // klog -v=HARNESS_V, default 2, goes to stderr), as the harness's own tests do.
 func TestMain(m *testing.M) {
-	fs := flag.NewFlagSet("klog", flag.ExitOnError)
-	klog.InitFlags(fs)
-	if os.Getenv("HARNESS_LOG") == "1" {
-		v := os.Getenv("HARNESS_V")
-		if v == "" {
-			v = "2"
-		}
-		_ = fs.Set("v", v)
-	} else {
-		_ = fs.Set("logtostderr", "false")
-		_ = fs.Set("alsologtostderr", "false")
-		_ = fs.Set("stderrthreshold", "FATAL")
-		klog.SetOutput(io.Discard)
-	}
+	harness.QuietLogs()
 	code := m.Run()
 	if binDir != "" {
 		_ = os.RemoveAll(binDir)
@@ -68,7 +53,7 @@ func controllerBinary(t *testing.T) string {
 		binPath = filepath.Join(binDir, "cloud-controller")
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 		defer cancel()
-		buildErr = BuildController(ctx, repoRoot, binPath)
+		_, buildErr = harness.BuildCloudController(ctx, binPath, false)
 	})
 	if buildErr != nil {
 		t.Fatalf("building cloud-controller: %v", buildErr)

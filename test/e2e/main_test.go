@@ -1,18 +1,15 @@
 package e2e
 
 import (
-	"bufio"
-	"flag"
+	"context"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"k8s.io/klog/v2"
+	"github.com/azlb/azlb/test/harness"
 )
 
 // Environment variables of the suite.
@@ -32,7 +29,7 @@ var cloudControllerBinary string
 func TestMain(m *testing.M) { os.Exit(runMain(m)) }
 
 func runMain(m *testing.M) int {
-	quietKlog()
+	harness.QuietLogs()
 	if bin := os.Getenv(envBinary); bin != "" {
 		cloudControllerBinary = bin
 		return runTests(m)
@@ -44,7 +41,8 @@ func runMain(m *testing.M) int {
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
 	start := time.Now()
-	bin, err := buildCloudController(dir)
+	// A race in the process fails its test (see startController).
+	bin, err := harness.BuildCloudController(context.Background(), filepath.Join(dir, "cloud-controller"), raceEnabled)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 1
@@ -68,62 +66,4 @@ func runTests(m *testing.M) int {
 		fmt.Printf("e2e: wall time per test (cluster start to cleanup):\n  %s\n", strings.Join(timings.lines, "\n  "))
 	}
 	return code
-}
-
-// quietKlog keeps the in-process components' logs (harness, fake Azure) out of the test output
-// unless HARNESS_LOG=1, as the harness's own tests do.
-func quietKlog() {
-	fs := flag.NewFlagSet("klog", flag.ExitOnError)
-	klog.InitFlags(fs)
-	if os.Getenv("HARNESS_LOG") == "1" {
-		v := os.Getenv("HARNESS_V")
-		if v == "" {
-			v = "2"
-		}
-		_ = fs.Set("v", v)
-		return
-	}
-	_ = fs.Set("logtostderr", "false")
-	_ = fs.Set("alsologtostderr", "false")
-	_ = fs.Set("stderrthreshold", "FATAL")
-	klog.SetOutput(io.Discard)
-}
-
-// buildCloudController builds cmd/cloud-controller of the main module (two levels up from this
-// package) with the main module's own dependencies, into dir.
-func buildCloudController(dir string) (string, error) {
-	root, err := mainModuleRoot()
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "cloud-controller")
-	args := []string{"build", "-o", bin}
-	if raceEnabled {
-		args = append(args, "-race") // a race in the process fails its test (see startController)
-	}
-	cmd := exec.Command("go", append(args, "./cmd/cloud-controller")...)
-	cmd.Dir = root
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("building cmd/cloud-controller in %s: %w\n%s", root, err, out)
-	}
-	return bin, nil
-}
-
-// mainModuleRoot is the directory of github.com/azlb/azlb's go.mod.
-func mainModuleRoot() (string, error) {
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		return "", err
-	}
-	f, err := os.Open(filepath.Join(root, "go.mod"))
-	if err != nil {
-		return "", fmt.Errorf("finding the main module (run the tests from test/e2e): %w", err)
-	}
-	defer func() { _ = f.Close() }()
-	line, _ := bufio.NewReader(f).ReadString('\n')
-	if strings.TrimSpace(line) != "module github.com/azlb/azlb" {
-		return "", fmt.Errorf("%s/go.mod is %q, not module github.com/azlb/azlb", root, strings.TrimSpace(line))
-	}
-	return root, nil
 }

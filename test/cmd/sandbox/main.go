@@ -14,15 +14,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
-	"time"
 
 	"k8s.io/klog/v2"
 
+	"github.com/azlb/azlb/test/harness"
 	"github.com/azlb/azlb/test/sandbox"
 )
 
@@ -83,7 +82,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	bin := *cloudController
 	if bin == "" {
 		fmt.Fprintln(stdout, "Building cmd/cloud-controller (the first build takes a minute or two) ...")
-		if bin, err = buildCloudController(ctx, dir); err != nil {
+		if bin, err = harness.BuildCloudController(ctx, filepath.Join(dir, "cloud-controller"), false); err != nil {
 			fmt.Fprintf(stderr, "sandbox: %v\n", err)
 			return 1
 		}
@@ -159,44 +158,4 @@ func logToFile(path string, verbosity int) (func(), error) {
 		klog.SetOutput(io.Discard)
 		_ = f.Close()
 	}, nil
-}
-
-// buildCloudController builds cmd/cloud-controller of the main module (found from the working
-// directory upwards) into dir.
-func buildCloudController(ctx context.Context, dir string) (string, error) {
-	root, err := mainModuleRoot()
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "cloud-controller")
-	start := time.Now()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/cloud-controller")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building cmd/cloud-controller in %s: %w\n%s", root, err, out)
-	}
-	klog.Background().Info("Built cmd/cloud-controller", "took", time.Since(start))
-	return bin, nil
-}
-
-// mainModuleRoot is the nearest directory at or above the working directory whose go.mod is
-// github.com/azlb/azlb.
-func mainModuleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if data, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil {
-			first, _, _ := strings.Cut(string(data), "\n")
-			if strings.TrimSpace(first) == "module github.com/azlb/azlb" {
-				return dir, nil
-			}
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("cannot find the github.com/azlb/azlb module above the working directory: run from the repository or pass --cloud-controller")
-		}
-		dir = parent
-	}
 }

@@ -55,7 +55,7 @@ func TestSandbox(t *testing.T) {
 	}
 	t.Parallel()
 	bin := buildBinaries(t)
-	root, err := mainModuleRoot()
+	root, err := harness.MainModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ type binaries struct{ sandbox, cloudController string }
 func buildBinaries(t *testing.T) binaries {
 	t.Helper()
 	dir := t.TempDir()
-	root, err := mainModuleRoot()
+	root, err := harness.MainModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
